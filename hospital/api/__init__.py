@@ -1,0 +1,26 @@
+"""The JSON API (flask-smorest): OpenAPI at /api/openapi.json, Swagger UI at /api/docs."""
+from flask import Flask
+from flask_smorest import Api
+
+from ..extensions import csrf
+
+
+class ProblemApi(Api):
+    """flask-smorest without its own error handlers: :mod:`hospital.errors`
+    renders every error, as problem+json under /api and as HTML elsewhere."""
+
+    def _register_error_handlers(self):
+        pass
+
+
+api = ProblemApi()
+
+
+def register_api(app: Flask) -> None:
+    from .auth import blp as auth_blp
+    from .patients import blp as patients_blp
+
+    api.init_app(app)
+    for blp in (auth_blp, patients_blp):
+        csrf.exempt(blp)  # bearer tokens, not cookies: CSRF does not apply
+        api.register_blueprint(blp)

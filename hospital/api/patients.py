@@ -1,0 +1,29 @@
+"""/api/patients: the signed-in patient's own profile."""
+from flask import g
+from flask_smorest import Blueprint
+
+from ..services import accounts
+from .schemas import PatientOut, PatientUpdateIn
+from .security import token_required
+
+blp = Blueprint("api_patients", __name__, url_prefix="/api/patients", description="Patient profiles")
+
+
+@blp.get("/me")
+@blp.doc(security=[{"bearerAuth": []}])
+@blp.response(200, PatientOut)
+@token_required("patient")
+def me():
+    """The caller's patient profile."""
+    return g.api_user.patient
+
+
+@blp.put("/me")
+@blp.doc(security=[{"bearerAuth": []}])
+@blp.arguments(PatientUpdateIn)
+@blp.response(200, PatientOut)
+@token_required("patient")
+def update_me(data):
+    """Replace the caller's profile fields."""
+    return accounts.update_patient_profile(g.api_user, accounts.PatientDetails(
+        data["name"], data.get("phone"), data.get("date_of_birth")))

@@ -1,0 +1,1 @@
+"""Background jobs run by RQ workers. Jobs take ids, never ORM objects."""

@@ -1,0 +1,6 @@
+"""Public pages: the home page and the health check."""
+from flask import Blueprint
+
+bp = Blueprint("main", __name__)
+
+from . import routes  # noqa: E402,F401
