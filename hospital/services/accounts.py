@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import Conflict, InvalidInput, NotFound
+from ..events import emit, profile_updated
 from ..extensions import db
 from ..models import Clinic, Doctor, Patient, User, utcnow
 from ..models.user import new_session_token
@@ -142,6 +143,7 @@ def update_patient_profile(user: User, details: PatientDetails) -> Patient:
     user.patient.phone = details.phone
     user.patient.date_of_birth = details.date_of_birth
     db.session.commit()
+    emit(profile_updated, user_id=user.id, kind="patient", profile_id=user.patient.id)
     return user.patient
 
 
@@ -157,6 +159,7 @@ def update_doctor_profile(user: User, name: str, bio: str) -> Doctor:
     user.doctor.name = name
     user.doctor.bio = (bio or "").strip()
     db.session.commit()
+    emit(profile_updated, user_id=user.id, kind="doctor", profile_id=user.doctor.id)
     return user.doctor
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import User
-from . import accounts
+from ..models import AvailabilityWindow, Doctor, User
+from . import accounts, schedule
 
 DEMO_PASSWORD = "demo-password"
 CLINICS = [("Riverside General", "Europe/London"), ("Harbor Medical Center", "America/New_York")]
@@ -45,10 +45,19 @@ def seed_demo() -> list[tuple[str, str]]:
     for name in PATIENTS:
         _ensure(patient_email(name), role="patient", name=name)
         logins.append(("patient", patient_email(name)))
-    for hook in SEED_HOOKS:
-        hook()
+    _seed_schedules()
     return logins
 
 
-# Features add their own demo data (schedules, appointments…) here.
-SEED_HOOKS: list = []
+WEEKLY_HOURS = [{"day": day, "start": start, "end": end}
+                for day in ("monday", "tuesday", "wednesday", "thursday", "friday")
+                for start, end in (("09:00", "12:00"), ("13:00", "17:00"))]
+
+
+def _seed_schedules() -> None:
+    """Weekday hours for every demo doctor who has none yet."""
+    with_hours = set(db.session.scalars(select(AvailabilityWindow.doctor_id).distinct()))
+    emails = [email for email, *_ in DOCTORS]
+    for doctor in db.session.scalars(select(Doctor).join(Doctor.user).where(User.email.in_(emails))):
+        if doctor.id not in with_hours:
+            schedule.replace_weekly_availability(doctor, WEEKLY_HOURS)
