@@ -33,6 +33,7 @@ def create_app(config: str | dict | type | None = None) -> Flask:
     register_errors(app)
     register_cli(app)
     register_hooks(app)
+    register_events()
     return app
 
 
@@ -44,7 +45,7 @@ def configure_logging(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from . import models  # noqa: F401  (registers the mapped classes)
-    from .extensions import cache, csrf, db, limiter, login, mail, migrate, socketio
+    from .extensions import cache, csrf, db, htmx, limiter, login, mail, migrate, socketio
     from .services.accounts import load_session_user
 
     db.init_app(app)
@@ -53,6 +54,7 @@ def register_extensions(app: Flask) -> None:
     cache.init_app(app)
     mail.init_app(app)
     csrf.init_app(app)
+    htmx.init_app(app)
     limiter.init_app(app)
     login.init_app(app)
     login.login_view = "auth.login"
@@ -73,6 +75,7 @@ def register_blueprints(app: Flask) -> None:
     from .auth import bp as auth_bp
     from .doctors import bp as doctors_bp
     from .main import bp as main_bp
+    from .notifications import bp as notifications_bp
     from .patients import bp as patients_bp
 
     app.register_blueprint(main_bp)
@@ -80,6 +83,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(patients_bp)
     app.register_blueprint(doctors_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(notifications_bp)
     register_api(app)
 
 
@@ -93,6 +97,12 @@ def register_cli(app: Flask) -> None:
     from .cli import register_commands
 
     register_commands(app)
+
+
+def register_events() -> None:
+    from .subscribers import connect
+
+    connect()
 
 
 def register_hooks(app: Flask) -> None:

@@ -110,6 +110,9 @@ class TestConfig(Config):
     SESSION_COOKIE_SECURE = False
     ASYNC_MODE = "threading"
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = False
+    # Cheap password hashing: tests create many accounts. Never in production.
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 1024
 
 
 CONFIGS = {

@@ -6,7 +6,7 @@ Payloads are plain ids and strings so subscribers load fresh state themselves.
 
 Signals and their keyword arguments:
 
-- ``appointment_booked``: appointment_id, doctor_id, patient_id, start (UTC datetime), actor_id
+- ``appointment_booked``: appointment_id, doctor_id, patient_id, start (UTC datetime), actor_id, event_id
 - ``appointment_status_changed``: appointment_id, doctor_id, patient_id, start,
   from_status, to_status, actor_id, event_id
 - ``availability_changed``: doctor_id, clinic_id

@@ -5,6 +5,7 @@ module can import from it without creating cycles. The objects are bound to an
 application in :func:`hospital.create_app`.
 """
 from flask_caching import Cache
+from flask_htmx import HTMX
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -32,3 +33,5 @@ mail = Mail()
 login = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
+# ``if htmx:`` in a view is true for htmx requests (HX-Request header); templates get ``htmx`` too.
+htmx = HTMX()

@@ -1,9 +1,10 @@
 """Navigation links per role, used by the base template."""
 
 NAV = {
-    "patient": [("patients.dashboard", "My dashboard")],
-    "doctor": [("doctors.dashboard", "Dashboard")],
-    "admin": [("admin.dashboard", "Admin")],
+    "patient": [("patients.dashboard", "Home"), ("patients.book", "Book"), ("patients.doctors", "Doctors"),
+                ("patients.appointments", "My appointments")],
+    "doctor": [("doctors.dashboard", "Dashboard"), ("doctors.availability", "Availability")],
+    "admin": [("admin.dashboard", "Admin"), ("admin.appointments", "Appointments")],
 }
 
 

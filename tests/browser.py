@@ -13,14 +13,24 @@ def _expected(text: str) -> bool:
     return text.startswith("Failed to load resource: the server responded with a status of 4")
 
 
+# Each test module imports the fixtures below, so pytest sees one ``browser``
+# fixture per module; they must share one Playwright (a second sync_playwright()
+# in the same thread fails with "using Playwright Sync API inside the asyncio loop").
+_shared: dict = {}
+
+
 @pytest.fixture(scope="session")
 def browser():
-    from playwright.sync_api import sync_playwright
+    owner = not _shared
+    if owner:
+        from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield chromium
-        chromium.close()
+        _shared["playwright"] = sync_playwright().start()
+        _shared["browser"] = _shared["playwright"].chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    yield _shared["browser"]
+    if owner:  # the first set up is torn down last
+        _shared.pop("browser").close()
+        _shared.pop("playwright").stop()
 
 
 @pytest.fixture

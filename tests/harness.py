@@ -78,19 +78,23 @@ class TestRedis:
 
 
 class LiveServer:
-    """The production server command (gunicorn, gevent worker) on a free port."""
+    """The production server command (gunicorn, gevent worker) on a free port.
 
-    def __init__(self, env: dict, async_mode: str = "gevent"):
+    ``workers`` > 1 runs several gunicorn worker processes (a race across processes).
+    """
+
+    def __init__(self, env: dict, async_mode: str = "gevent", workers: int = 1):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, **env, "ASYNC_MODE": async_mode, "PYTHONUNBUFFERED": "1"}
         self.async_mode = async_mode
+        self.workers = workers
         self.log = open(ROOT / "instance" / f"live-server-{self.port}.log", "w") if (ROOT / "instance").is_dir() else subprocess.DEVNULL
         self.process = None
 
     def start(self) -> "LiveServer":
         if self.async_mode == "gevent":
-            cmd = [sys.executable, "-m", "gunicorn", "-k", "gevent", "-w", "1", "--worker-connections", "10000",
+            cmd = [sys.executable, "-m", "gunicorn", "-k", "gevent", "-w", str(self.workers), "--worker-connections", "10000",
                    "--bind", f"127.0.0.1:{self.port}", "wsgi:app"]
         else:
             cmd = [sys.executable, "wsgi.py"]

@@ -1,6 +1,6 @@
-"""Doctor area: dashboard, availability, requests."""
+"""Doctor area: dashboard, requests, availability."""
 from flask import Blueprint
 
 bp = Blueprint("doctors", __name__, url_prefix="/doctor")
 
-from . import routes  # noqa: E402,F401
+from . import availability, routes  # noqa: E402,F401

@@ -23,8 +23,10 @@ class CronEntry:
     description: str = ""
 
 
-# Features append their periodic jobs here (reminders, summaries, sweeps…).
-CRON_TABLE: list[CronEntry] = []
+CRON_TABLE: list[CronEntry] = [
+    CronEntry("live-reminders-sweep", "hospital.jobs.reminders.sweep_live_reminders", "* * * * *",
+              description="15-minute live reminders the queue may have missed"),
+]
 
 
 def register(scheduler: Scheduler, queue_name: str, table: list[CronEntry] | None = None) -> list[str]:

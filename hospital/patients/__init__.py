@@ -1,6 +1,6 @@
-"""Patient area: dashboard, appointments, history."""
+"""Patient area: dashboard, finding doctors, booking, appointments."""
 from flask import Blueprint
 
 bp = Blueprint("patients", __name__, url_prefix="/patient")
 
-from . import routes  # noqa: E402,F401
+from . import booking, routes  # noqa: E402,F401

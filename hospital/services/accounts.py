@@ -1,6 +1,7 @@
 """Accounts: registration, sign-in, profiles and API tokens."""
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import date
@@ -8,6 +9,7 @@ from datetime import date
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -21,9 +23,24 @@ from ..models.user import new_session_token
 log = logging.getLogger(__name__)
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 256
-_hasher = PasswordHasher()
-# Verifying against this keeps "unknown email" as slow as "wrong password".
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+@functools.cache
+def _hasher_with(time_cost: int, memory_cost: int) -> PasswordHasher:
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_cost)
+
+
+def _hasher() -> PasswordHasher:
+    """argon2 with the app's cost settings (argon2-cffi's defaults unless configured;
+    the test config lowers them so suites stay fast)."""
+    config = current_app.config
+    return _hasher_with(config.get("ARGON2_TIME_COST", 3), config.get("ARGON2_MEMORY_COST", 65536))
+
+
+@functools.cache
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    # Verifying against this keeps "unknown email" as slow as "wrong password".
+    return hasher.hash("not-a-real-password")
 TOKEN_SALT = "api-token"
 
 
@@ -53,7 +70,7 @@ def check_password_strength(password: str) -> None:
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def _check_profile(details: PatientDetails) -> PatientDetails:
@@ -105,12 +122,13 @@ def authenticate(email: str, password: str) -> User | None:
         email = None
     user = db.session.scalar(select(User).where(User.email == email)) if email else None
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password or "")
+        hasher = _hasher()
+        hasher.verify(user.password_hash if user else _dummy_hash(hasher), password or "")
     except (VerificationError, InvalidHashError):
         return None
     if user is None or not user.active:
         return None
-    if _hasher.check_needs_rehash(user.password_hash):
+    if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_seen_at = utcnow()
     db.session.commit()

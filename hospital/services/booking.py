@@ -90,7 +90,8 @@ def _booked(appointment: Appointment, actor: User) -> None:
                                           "patient_id": appointment.patient_id, "actor_id": actor.id,
                                           "status": appointment.status})
     emit(appointment_booked, appointment_id=appointment.id, doctor_id=appointment.doctor_id,
-         patient_id=appointment.patient_id, start=appointment.start_at, actor_id=actor.id)
+         patient_id=appointment.patient_id, start=appointment.start_at, actor_id=actor.id,
+         event_id=appointment.events[0].id)
 
 
 def book_appointment(patient: Patient, start: datetime, actor: User, *, doctor_id: int | None = None,

@@ -22,7 +22,7 @@ def _with_people(query):
 
 
 def doctors_query(specialization: str | None = None, clinic_id: int | None = None, q: str | None = None):
-    query = select(Doctor).join(Doctor.clinic).options(joinedload(Doctor.clinic))
+    query = select(Doctor).join(Doctor.clinic).options(joinedload(Doctor.clinic), joinedload(Doctor.user))
     if specialization:
         query = query.where(func.lower(Doctor.specialization) == specialization.strip().lower())
     if clinic_id:
@@ -121,3 +121,18 @@ def search_appointments(filters: AppointmentFilters, page=None, per_page=None) -
     if filters.date_to:
         query = query.where(Appointment.start_at < datetime.combine(filters.date_to + timedelta(days=1), time()).replace(tzinfo=utcnow().tzinfo))
     return paginate(query.order_by(Appointment.start_at.desc(), Appointment.id.desc()), page, per_page)
+
+
+def doctor_choices() -> list[Doctor]:
+    """Every doctor with their clinic, by name (admin pickers and filters)."""
+    return list(db.session.scalars(select(Doctor).options(joinedload(Doctor.clinic)).order_by(Doctor.name, Doctor.id)))
+
+
+def patient_choices(limit: int = 1000) -> list[Patient]:
+    """Patients with their accounts, by name (the admin's patient picker)."""
+    return list(db.session.scalars(select(Patient).options(joinedload(Patient.user))
+                                   .order_by(Patient.name, Patient.id).limit(limit)))
+
+
+def get_patient(patient_id: int) -> Patient | None:
+    return db.session.get(Patient, patient_id, options=[joinedload(Patient.user)])

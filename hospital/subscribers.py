@@ -1,0 +1,88 @@
+"""Side effects of domain events, all in one place.
+
+Each subscriber runs after the service's commit, in the same process. A
+failing side effect is logged and never undoes the committed change.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+
+from sqlalchemy import select
+
+from . import events
+from .extensions import db
+from .formatting import local_time
+from .jobs import reminders
+from .models import Appointment, Doctor, Patient
+from .realtime import emit, role_room
+from .services import notifications, stream
+
+log = logging.getLogger(__name__)
+
+
+def _safe(handler):
+    @functools.wraps(handler)
+    def wrapped(sender, **payload):
+        try:
+            handler(**payload)
+        except Exception:
+            db.session.rollback()
+            log.exception("subscriber %s failed for %s", handler.__name__, payload)
+    return wrapped
+
+
+def _people(appointment_id: int):
+    return db.session.execute(
+        select(Appointment, Doctor, Patient).join(Doctor, Appointment.doctor_id == Doctor.id)
+        .join(Patient, Appointment.patient_id == Patient.id).where(Appointment.id == appointment_id)).first()
+
+
+def _live_payload(appointment: Appointment, from_status: str | None) -> dict:
+    return {"id": appointment.id, "status": appointment.status, "from": from_status,
+            "start": appointment.start_at.isoformat(), "doctor_id": appointment.doctor_id}
+
+
+@_safe
+def on_booked(appointment_id, actor_id, event_id=None, **_):
+    appointment, doctor, patient = _people(appointment_id)
+    when = local_time(appointment.start_at, doctor.clinic.tz)
+    notifications.notify([doctor.user_id], "appointment_booked", f"New request from {patient.name} for {when}",
+                         "/doctor/dashboard", appointment.id, live_event="appointment_booked",
+                         live_payload=_live_payload(appointment, None))
+    if event_id:
+        stream.publish(event_id)
+    emit("appointment_changed", {"id": appointment.id, "status": appointment.status}, role_room("admin"))
+
+
+STATUS_WORDS = {"approved": "confirmed", "rejected": "declined", "cancelled": "cancelled",
+                "completed": "marked completed", "no_show": "marked as missed"}
+
+
+@_safe
+def on_status_changed(appointment_id, from_status, to_status, actor_id, event_id, **_):
+    appointment, doctor, patient = _people(appointment_id)
+    when = local_time(appointment.start_at, doctor.clinic.tz)
+    live = _live_payload(appointment, from_status)
+    recipients = [u for u in (patient.user_id, doctor.user_id) if u != actor_id]
+    for user_id in recipients:
+        if user_id == patient.user_id:
+            text = f"Your appointment with {doctor.name} on {when} was {STATUS_WORDS[to_status]}"
+            link = f"/patient/appointments/{appointment.id}"
+        else:
+            text = f"{patient.name}'s appointment on {when} was {STATUS_WORDS[to_status]}"
+            link = "/doctor/dashboard"
+        notifications.notify([user_id], "appointment_status", text, link, appointment.id,
+                             live_event="appointment_status", live_payload=live)
+    stream.publish(event_id)
+    emit("appointment_changed", {"id": appointment.id, "status": to_status}, role_room("admin"))
+    if to_status == "approved":
+        reminders.schedule_live_reminder(appointment.id, appointment.start_at)
+    elif from_status == "approved":
+        reminders.cancel_live_reminder(appointment.id)
+
+
+def connect() -> None:
+    """Subscribe the handlers (idempotent: blinker keeps one connection per receiver)."""
+    events.appointment_booked.connect(on_booked)
+    events.appointment_status_changed.connect(on_status_changed)
