@@ -46,12 +46,14 @@ def configure_logging(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     from . import models  # noqa: F401  (registers the mapped classes)
     from .extensions import cache, csrf, db, htmx, limiter, login, mail, migrate, socketio
+    from .cache import init_app as init_cache
     from .services.accounts import load_session_user
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"),
                      render_as_batch=True)
     cache.init_app(app)
+    init_cache(app)  # our store over the Flask-Caching Redis client: breaker, stats, activity
     mail.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
@@ -73,6 +75,7 @@ def register_blueprints(app: Flask) -> None:
     from .admin import bp as admin_bp
     from .api import register_api
     from .auth import bp as auth_bp
+    from .chat import bp as chat_bp
     from .doctors import bp as doctors_bp
     from .main import bp as main_bp
     from .notifications import bp as notifications_bp
@@ -84,7 +87,12 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(doctors_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(chat_bp)
     register_api(app)
+    if app.config["ENV_NAME"] == "development":
+        from .devtools.mailbox import bp as dev_mailbox_bp
+
+        app.register_blueprint(dev_mailbox_bp)  # /dev/mailbox: the emails `make run` caught
 
 
 def register_errors(app: Flask) -> None:
@@ -100,9 +108,11 @@ def register_cli(app: Flask) -> None:
 
 
 def register_events() -> None:
+    from .services import analytics_counters
     from .subscribers import connect
 
     connect()
+    analytics_counters.install()  # analytics counters move in the transaction of each appointment change
 
 
 def register_hooks(app: Flask) -> None:

@@ -6,9 +6,10 @@ from flask.cli import AppGroup
 from .errors import DomainError
 from .extensions import db
 from .models import ROLES
-from .services import accounts, demo
+from .services import accounts, analytics_counters, demo
 
 users_cli = AppGroup("users", help="Manage accounts.")
+analytics_cli = AppGroup("analytics", help="The admin's analytics.")
 
 
 @users_cli.command("create")
@@ -60,7 +61,15 @@ def rq_ping(wait):
     click.echo(f"worker answered: {result.return_value}")
 
 
+@analytics_cli.command("rebuild")
+def analytics_rebuild():
+    """Recompute the analytics counters from the appointments (safe while the app runs)."""
+    result = analytics_counters.rebuild()
+    click.echo(f"Rebuilt analytics counters: {result['counter_rows']} counters, {result['patients']} patients")
+
+
 def register_commands(app: Flask) -> None:
+    app.cli.add_command(analytics_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_demo)
     app.cli.add_command(rq_ping)

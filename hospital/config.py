@@ -52,6 +52,23 @@ class Config:
     CACHE_KEY_PREFIX = "hospital:cache:"
     CACHE_DEFAULT_TIMEOUT = 300
     REDIS_SOCKET_TIMEOUT = 0.5
+    # Cache lifetimes in seconds (hospital/cache.py). Each is stretched by up to
+    # CACHE_TTL_JITTER (10%) so that keys written together do not expire together.
+    CACHE_TTL_DOCTORS = 300
+    CACHE_TTL_DOCTOR = 3600
+    CACHE_TTL_PATIENT = 3600
+    CACHE_TTL_SLOTS = 60
+    CACHE_TTL_APPOINTMENTS = 300
+    CACHE_TTL_JITTER = 0.1
+    CACHE_RETRY_AFTER = 5.0  # Redis unreachable: serve from the database, try Redis again after this
+    CACHE_LOCK_WAIT = 0.2    # a hot key being rebuilt elsewhere: wait this long, then read the database
+    CACHE_LOCK_TTL = 2.0     # a rebuild lock left by a dead process expires after this
+    CACHE_SCAN_COUNT = 10000  # keys per SCAN step of a pattern delete (fewer round trips, each ~1 ms)
+    # Scoped pattern deletes (one doctor's slots:<id>:*, one patient's pages, doctors:*) go
+    # through an index of the keys written for that pattern instead of a SCAN of the whole
+    # cache: the cost follows the keys removed, not the cache's size. False: SCAN them all.
+    CACHE_PATTERN_INDEX = True
+    CACHE_INACTIVE_AFTER = 600  # a user's cached pages are dropped after this long without a request
     RQ_QUEUE = "hospital"
     ASYNC_MODE = "gevent"
     SOCKETIO_ALLOWED_ORIGINS: list[str] | str | None = None
@@ -62,6 +79,18 @@ class Config:
     MAIL_USERNAME: str | None = None
     MAIL_PASSWORD: str | None = None
     MAIL_DEFAULT_SENDER = "Hospital <no-reply@hospital.local>"
+    # Emails go out from RQ jobs only (hospital.jobs.emails); tests use a real SMTP sink, so never suppress.
+    MAIL_SUPPRESS_SEND = False
+    MAIL_TIMEOUT = 10.0  # seconds for SMTP connect and each command; a timeout is retried
+    # Delays in seconds before the 2nd, 3rd… attempt: len + 1 attempts in all (RQ Retry).
+    EMAIL_RETRY_INTERVALS = [30, 120]
+    # A row still queued this long after it was due is re-enqueued by the sweep (Redis was down).
+    EMAIL_SWEEP_GRACE = 60
+    # A row "sending" this long belongs to a killed worker: the sweep puts it back in the queue.
+    EMAIL_STALE_SENDING = 600
+    DAILY_SUMMARY_HOUR = 7  # clinic-local hour of the admins' daily summary
+    PUBLIC_BASE_URL = "http://127.0.0.1:5000"  # links in emails (jobs have no request to take it from)
+    DEV_MAILBOX_DIR = str(INSTANCE / "mail")  # where `make run`'s SMTP sink writes .eml files
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = True
@@ -137,6 +166,10 @@ ENV_KEYS = {
     "MAIL_PASSWORD": ("MAIL_PASSWORD", str),
     "MAIL_DEFAULT_SENDER": ("MAIL_DEFAULT_SENDER", str),
     "RQ_QUEUE": ("RQ_QUEUE", str),
+    "MAIL_TIMEOUT": ("MAIL_TIMEOUT", float),
+    "EMAIL_RETRY_INTERVALS": ("EMAIL_RETRY_INTERVALS", lambda v: [int(x) for x in v.split(",") if x.strip()]),
+    "DAILY_SUMMARY_HOUR": ("DAILY_SUMMARY_HOUR", int),
+    "PUBLIC_BASE_URL": ("PUBLIC_BASE_URL", str),
     "DEFAULT_CLINIC_TIMEZONE": ("DEFAULT_CLINIC_TIMEZONE", str),
 }
 
@@ -183,6 +216,11 @@ def validate(settings: dict) -> None:
         raise ConfigError("SECRET_KEY is a development value; set a real one in production")
     if settings["ASYNC_MODE"] not in {"gevent", "eventlet", "threading"}:
         raise ConfigError("ASYNC_MODE must be gevent, eventlet or threading")
+    intervals = settings.get("EMAIL_RETRY_INTERVALS") or []
+    if not all(isinstance(i, int) and i > 0 for i in intervals):
+        raise ConfigError("EMAIL_RETRY_INTERVALS must be positive whole seconds, e.g. 30,120")
+    if not 0 <= settings.get("DAILY_SUMMARY_HOUR", 7) <= 23:
+        raise ConfigError("DAILY_SUMMARY_HOUR must be 0 to 23")
     for key in ("REDIS_URL", "CACHE_REDIS_URL"):
         if urlsplit(settings[key]).scheme not in {"redis", "rediss", "unix"}:
             raise ConfigError(f"{key} must be a redis:// URL")

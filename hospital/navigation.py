@@ -2,9 +2,10 @@
 
 NAV = {
     "patient": [("patients.dashboard", "Home"), ("patients.book", "Book"), ("patients.doctors", "Doctors"),
-                ("patients.appointments", "My appointments")],
-    "doctor": [("doctors.dashboard", "Dashboard"), ("doctors.availability", "Availability")],
-    "admin": [("admin.dashboard", "Admin"), ("admin.appointments", "Appointments")],
+                ("patients.appointments", "My appointments"), ("chat.inbox", "Chats")],
+    "doctor": [("doctors.dashboard", "Dashboard"), ("doctors.availability", "Availability"), ("chat.inbox", "Chats")],
+    "admin": [("admin.dashboard", "Admin"), ("admin.appointments", "Appointments"), ("admin.notifications", "Emails"),
+              ("admin.analytics_page", "Analytics")],
 }
 
 

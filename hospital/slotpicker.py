@@ -17,9 +17,10 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, TextAreaField
 from wtforms.validators import Length, Optional
 
+from . import cache
 from .errors import InvalidInput, NotFound
 from .models import Clinic, Doctor, utcnow
-from .services import booking, queries, schedule
+from .services import schedule
 from .services.policy import booking_policy
 from .webhelpers import parse_day, parse_id, parse_start
 
@@ -134,7 +135,7 @@ def for_doctor(doctor: Doctor, day: date | str | None, links: Links, now: dateti
     if picker.error:
         return picker
     try:
-        slots = schedule.free_slots(doctor, picker.day, now)
+        slots = cache.free_slots_of(doctor, picker.day, now)
     except InvalidInput as exc:
         picker.error = exc.detail
         return picker
@@ -146,7 +147,7 @@ def for_specialty(specialization: str | None, clinic_id: int | None, day: date |
                   now: datetime | None = None) -> SlotPicker:
     """Free times of every doctor of a specialty, merged per clinic (each in its own zone)."""
     now = now or utcnow()
-    doctors = booking.find_doctors(specialization, clinic_id) if specialization else []
+    doctors = cache.doctors_of_specialty(specialization, clinic_id) if specialization else []
     tz_today = min((now.astimezone(d.clinic.tz).date() for d in doctors), default=now.date())
     first, last = _window(tz_today)
     picker = SlotPicker(first, first, last, links, by_clinic=True, ready=bool(specialization))
@@ -168,7 +169,7 @@ def for_specialty(specialization: str | None, clinic_id: int | None, day: date |
     if not bookable:
         picker.error = refusal
         return picker
-    free = schedule.free_slots_for(bookable, picker.day, now, policy)
+    free = cache.free_slots(bookable, picker.day, now, policy)
     by_clinic: dict[int, list] = defaultdict(list)
     clinics = {}
     for doctor in bookable:
@@ -230,12 +231,12 @@ def describe(form: BookingForm) -> Choice:
     start = parse_start(form.start.data)
     doctor_id = parse_id(form.doctor_id.data, "doctor_id")
     if doctor_id:
-        doctor = queries.get_doctor(doctor_id)
+        doctor = cache.get_doctor(doctor_id)
         if doctor is None:
             raise NotFound("No such doctor")
         return Choice(start, doctor.clinic, doctor=doctor)
     specialization = (form.specialization.data or "").strip()
-    doctors = booking.find_doctors(specialization, parse_id(form.clinic_id.data, "clinic_id")) if specialization else []
+    doctors = cache.doctors_of_specialty(specialization, parse_id(form.clinic_id.data, "clinic_id")) if specialization else []
     if not doctors:
         raise InvalidInput("Choose a doctor or a specialty", {"specialization": ["Unknown specialty"]})
     return Choice(start, doctors[0].clinic, specialization=doctors[0].specialization, candidates=len(doctors))

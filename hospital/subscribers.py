@@ -10,13 +10,13 @@ import logging
 
 from sqlalchemy import select
 
-from . import events
+from . import cache, events
 from .extensions import db
 from .formatting import local_time
 from .jobs import reminders
 from .models import Appointment, Doctor, Patient
 from .realtime import emit, role_room
-from .services import notifications, stream
+from .services import appointment_emails, emails, notifications, stream
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,16 @@ def on_status_changed(appointment_id, from_status, to_status, actor_id, event_id
         reminders.cancel_live_reminder(appointment.id)
 
 
+def on_status_changing(sender, appointment_id, to_status, **_):
+    """In the transaction: queue the patient's "confirmed"/"rejected" email (outbox row).
+    Not wrapped in _safe on purpose: if the email cannot be queued, the change does not commit."""
+    appointment_emails.queue_status_email(appointment_id, to_status)
+
+
 def connect() -> None:
     """Subscribe the handlers (idempotent: blinker keeps one connection per receiver)."""
+    cache.connect()  # invalidation runs before every other subscriber
+    events.appointment_status_changing.connect(on_status_changing)
+    emails.install_outbox_hooks()  # outbox rows are enqueued for sending after their commit
     events.appointment_booked.connect(on_booked)
     events.appointment_status_changed.connect(on_status_changed)

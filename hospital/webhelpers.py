@@ -29,8 +29,10 @@ def page_or_fragment(page_template: str, fragment_template: str, status: int = 2
         response = make_response(render_template(fragment_template, **context), status)
         if push_url:
             response.headers["HX-Push-Url"] = push_url
-        return response
-    return make_response(render_template(page_template, **context), status)
+    else:
+        response = make_response(render_template(page_template, **context), status)
+    response.vary.add("HX-Request")  # one URL, two bodies: HTTP caches must keep them apart
+    return response
 
 
 def parse_day(value: str | None, field: str = "date") -> date | None:

@@ -16,6 +16,7 @@ FILES = {
     "pico/pico.min.css": "@picocss/pico/css/pico.min.css",
     "swagger-ui/swagger-ui.css": "swagger-ui-dist/swagger-ui.css",
     "swagger-ui/swagger-ui-bundle.js": "swagger-ui-dist/swagger-ui-bundle.js",
+    "chart.js/chart.umd.min.js": "chart.js/dist/chart.umd.min.js",
 }
 
 

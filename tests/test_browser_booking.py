@@ -65,6 +65,8 @@ def test_patient_books_doctor_approves_patient_sees_approved(app, new_page, make
     expect(patient.get_by_role("heading", name="Appointment with Dr. Browser")).to_be_visible()
     expect(patient.get_by_text("Booked! Your request is pending Dr. Browser's approval.")).to_be_visible()
     patient.get_by_role("link", name="My appointments").first.click()
+    expect(patient.locator("body[data-live=connected]")).to_be_attached()
+    mark_page(patient)
     row = patient.locator(".appt-row", has_text="Dr. Browser")
     expect(row).to_contain_text(f"{day:%a %-d %b %Y} · 09:30–09:45")
     expect(row.locator(".badge")).to_have_text("Pending")
@@ -83,8 +85,11 @@ def test_patient_books_doctor_approves_patient_sees_approved(app, new_page, make
     expect(doc.get_by_role("button", name=re.compile("^Approve"))).to_have_count(0)
     assert still_same_page(doc)
 
-    patient.reload()
+    # The patient's open page changes live: a toast, the bell, the row — no reload.
+    expect(patient.locator(".toast").filter(has_text="was confirmed")).to_be_visible()
+    expect(patient.locator(".bell-count")).to_have_text("1")
     expect(patient.locator(".appt-row", has_text="Dr. Browser").locator(".badge")).to_have_text("Approved")
+    assert still_same_page(patient)
     assert patient.console_errors == [] and doc.console_errors == []
 
 

@@ -24,10 +24,19 @@ def window(draw):
     return start, time(end_q // 4, (end_q % 4) * 15)
 
 
+def first_instant_reading(day, at, tz):
+    """Reference, by brute force: the first whole minute (UTC) whose local reading on ``day`` is >= ``at``."""
+    wanted = datetime.combine(day, at)
+    readings = [wanted.replace(tzinfo=tz, fold=f).astimezone(UTC) for f in (0, 1)]
+    moment = min(readings).replace(second=0, microsecond=0) - timedelta(hours=2)
+    while moment.astimezone(tz).replace(tzinfo=None) < wanted:
+        moment += timedelta(minutes=1)
+    return moment
+
+
 def local_span_utc(day, span, tz):
     start, end = span
-    return (datetime.combine(day, start).replace(tzinfo=tz).astimezone(UTC),
-            datetime.combine(day, end).replace(tzinfo=tz).astimezone(UTC))
+    return first_instant_reading(day, start, tz), first_instant_reading(day, end, tz)
 
 
 @settings(max_examples=300, deadline=None)

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from . import appointments, booking, routes  # noqa: E402,F401
+from . import analytics, appointments, booking, emails, routes, sockets  # noqa: E402,F401

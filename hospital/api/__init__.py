@@ -18,14 +18,18 @@ api = ProblemApi()
 
 def register_api(app: Flask) -> None:
     from .admin import blp as admin_blp
+    from .admin_emails import blp as admin_emails_blp
+    from .analytics import blp as analytics_blp
     from .appointments import blp as appointments_blp
     from .auth import blp as auth_blp
+    from .chat import blp as chat_blp
     from .doctors import blp as doctors_blp
     from .notifications import blp as notifications_blp
     from .patients import blp as patients_blp
     from .stream import blp as stream_blp
 
     api.init_app(app)
-    for blp in (auth_blp, patients_blp, doctors_blp, appointments_blp, admin_blp, notifications_blp, stream_blp):
+    for blp in (auth_blp, patients_blp, doctors_blp, appointments_blp, admin_blp, notifications_blp, stream_blp,
+                chat_blp, admin_emails_blp, analytics_blp):
         csrf.exempt(blp)  # bearer tokens, not cookies: CSRF does not apply
         api.register_blueprint(blp)

@@ -7,10 +7,11 @@ from datetime import date
 from flask import g
 from flask_smorest import Blueprint
 
+from .. import cache
 from ..errors import InvalidInput, NotFound
 from ..extensions import db
 from ..models import Patient, User, utcnow
-from ..services import appointments, booking, queries, schedule
+from ..services import appointments, booking, schedule
 from ..services.policy import booking_policy
 from .booking_schemas import (END_EXAMPLE, START_EXAMPLE, AppointmentDetailOut, AppointmentOut, BookIn,
                               BookingOut, IdempotencyHeader, SlotQuery, SlotsOut, StatusIn)
@@ -32,18 +33,18 @@ def _slots(day: date, doctor_id: int | None, specialization: str | None, clinic_
     Each slot's times carry the UTC offset of its doctor's clinic.
     """
     if doctor_id is not None:
-        doctor = queries.get_doctor(doctor_id)
+        doctor = cache.get_doctor(doctor_id)
         if doctor is None:
             raise NotFound("No such doctor", {"doctor_id": ["Unknown doctor"]})
-        doctors, found = [doctor], {doctor.id: schedule.free_slots(doctor, day)}
+        doctors, found = [doctor], {doctor.id: cache.free_slots_of(doctor, day)}
     else:
-        doctors = booking.find_doctors(specialization, clinic_id)
+        doctors = cache.doctors_of_specialty(specialization, clinic_id)
         if not doctors:
             raise InvalidInput("No doctor has that specialty", {"specialization": ["Unknown specialty"]})
         now, policy = utcnow(), booking_policy()
         for doctor in doctors:
             schedule.check_bookable_day(doctor, day, now, policy)
-        found = schedule.free_slots_for(doctors, day, now, policy)
+        found = cache.free_slots(doctors, day, now, policy)
     tz = {d.id: d.clinic.tz for d in doctors}
     merged = sorted((s for slots in found.values() for s in slots), key=lambda s: (s.start, s.doctor_id))
     return [{"doctor_id": s.doctor_id, "start": s.start.astimezone(tz[s.doctor_id]),

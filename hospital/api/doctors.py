@@ -2,6 +2,7 @@
 from flask import g
 from flask_smorest import Blueprint
 
+from .. import cache
 from ..services import queries, schedule
 from .booking_schemas import AppointmentPage, AvailabilityIn, AvailabilityOut, DoctorPage, DoctorQuery, StatusQuery
 from .security import bearer_doc, token_required
@@ -34,8 +35,8 @@ def list_doctors(args):
     The directory is what a visitor browses before signing in, so it is open;
     it shows only professional details (no email, no account state).
     """
-    return queries.list_doctors(args.get("specialization"), args.get("clinic_id"), args.get("q"),
-                                args["page"], args["per_page"])
+    return cache.list_doctors(args.get("specialization"), args.get("clinic_id"), args.get("q"),
+                              args["page"], args["per_page"])
 
 
 @blp.get("/availability")

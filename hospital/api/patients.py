@@ -2,6 +2,7 @@
 from flask import g
 from flask_smorest import Blueprint
 
+from .. import cache
 from ..services import accounts
 from .schemas import PatientOut, PatientUpdateIn
 from .security import token_required
@@ -15,7 +16,7 @@ blp = Blueprint("api_patients", __name__, url_prefix="/api/patients", descriptio
 @token_required("patient")
 def me():
     """The caller's patient profile."""
-    return g.api_user.patient
+    return cache.patient_profile(g.api_user)
 
 
 @blp.put("/me")

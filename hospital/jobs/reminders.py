@@ -1,8 +1,11 @@
-"""Live reminders 15 minutes before an approved appointment.
+"""Reminders: live ones 15 minutes before an approved appointment, and the day-before email.
 
-Scheduled with RQ ``enqueue_at`` under a job id per appointment when it is
+Live: scheduled with RQ ``enqueue_at`` under a job id per appointment when it is
 approved, cancelled with it, and backed by a sweep that catches anything the
 queue lost. A notification dedupe key makes each reminder go out once.
+
+Email: :func:`queue_day_reminders` runs hourly from the cron table and queues an
+outbox row per appointment (dedupe key ``reminder-24h:<appointment>``).
 """
 from __future__ import annotations
 
@@ -13,10 +16,12 @@ import redis
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..formatting import local_time
-from ..models import Appointment, Doctor, Patient, utcnow
+from ..models import Appointment, Doctor, EmailMessage, Patient, utcnow
+from ..services import appointment_emails
 from ..services.notifications import notify
 from .queue import get_queue, redis_connection
 
@@ -75,3 +80,28 @@ def sweep_live_reminders(now: datetime | None = None) -> int:
     due = db.session.scalars(select(Appointment.id).where(
         Appointment.status == "approved", Appointment.start_at >= now, Appointment.start_at <= now + LEAD))
     return sum(send_live_reminder(appointment_id, now) for appointment_id in list(due))
+
+
+# --- the day-before reminder email -------------------------------------------------
+
+DAY_AHEAD = timedelta(hours=24)
+
+
+def queue_day_reminders(now: datetime | None = None) -> int:
+    """Queue the 24-hour reminder email for every approved appointment starting
+    in the next 24 hours that has none yet (runs hourly; safe to run twice: the
+    dedupe key ``reminder-24h:<appointment>`` queues each reminder once).
+    Returns how many were queued; they are enqueued for sending after the commit."""
+    now = now or utcnow()
+    due = list(db.session.scalars(select(Appointment).where(
+        Appointment.status == "approved", Appointment.start_at > now, Appointment.start_at <= now + DAY_AHEAD)
+        .options(joinedload(Appointment.doctor).joinedload(Doctor.clinic),
+                 joinedload(Appointment.patient).joinedload(Patient.user)).order_by(Appointment.start_at)))
+    keys = {appointment_emails.reminder_key(a.id) for a in due}
+    done = set(db.session.scalars(select(EmailMessage.dedupe_key).where(EmailMessage.dedupe_key.in_(keys))))
+    queued = sum(appointment_emails.queue_reminder(a) is not None
+                 for a in due if appointment_emails.reminder_key(a.id) not in done)
+    db.session.commit()
+    if queued:
+        log.info("queued %d day-before reminder email(s)", queued)
+    return queued

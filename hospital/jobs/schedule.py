@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from rq_scheduler import Scheduler
 
 log = logging.getLogger(__name__)
-ID_PREFIX = "cron:"
+# No ":" in job ids: rq 2 reads "a:b" as an execution key of job "a" (Job.fetch("cron:x") looks up "cron"),
+# so rq-scheduler could never fetch such an entry and silently dropped it when it came due.
+ID_PREFIX = "cron-"
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,14 @@ class CronEntry:
 CRON_TABLE: list[CronEntry] = [
     CronEntry("live-reminders-sweep", "hospital.jobs.reminders.sweep_live_reminders", "* * * * *",
               description="15-minute live reminders the queue may have missed"),
+    CronEntry("email-outbox-sweep", "hospital.jobs.emails.sweep_outbox", "* * * * *",
+              description="re-enqueue outbox emails the queue lost (Redis down, killed worker)"),
+    CronEntry("email-reminders-24h", "hospital.jobs.reminders.queue_day_reminders", "0 * * * *",
+              description="day-before reminder emails for approved appointments in the next 24 hours"),
+    CronEntry("daily-summary", "hospital.jobs.reports.send_daily_summaries", "5 * * * *",
+              description="admins' daily summary per clinic, at DAILY_SUMMARY_HOUR clinic time"),
+    CronEntry("cache-inactive-sweep", "hospital.jobs.cache_sweep.sweep_inactive_users", "* * * * *",
+              description="drop cached pages of users inactive for 10 minutes"),
 ]
 
 

@@ -5,7 +5,7 @@ from flask_socketio import ConnectionRefusedError, join_room
 from ..auth.sockets import socket_user
 from ..extensions import socketio
 from ..realtime import NOTIFICATIONS, role_room, user_room
-from ..services import notifications
+from ..services import notifications, presence
 
 _users: dict[str, int] = {}  # sid -> user id, for handlers after connect
 
@@ -18,12 +18,14 @@ def on_connect(auth=None):
     _users[request.sid] = user.id
     join_room(user_room(user.id))
     join_room(role_room(user.role))
+    presence.joined(request.sid, user.id)  # "connected users now" on the admin's analytics
     return True
 
 
 @socketio.on("disconnect", namespace=NOTIFICATIONS)
 def on_disconnect(*_):
     _users.pop(request.sid, None)
+    presence.left(request.sid)
 
 
 @socketio.on("missed", namespace=NOTIFICATIONS)

@@ -7,9 +7,10 @@ taken meanwhile answers 409 with the day's remaining free times.
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from .. import cache
 from ..auth.access import role_required
 from ..errors import Conflict, InvalidInput
-from ..services import booking, queries
+from ..services import booking
 from ..slotpicker import (TAKEN_MESSAGE, BookingForm, Links, booking_args, describe, for_doctor, for_specialty,
                           form_day, new_booking_form)
 from ..webhelpers import apply_errors, page_or_fragment, parse_id, wants_fragment
@@ -31,16 +32,16 @@ def doctors():
     filters = {"q": (request.args.get("q") or "").strip() or None,
                "specialization": request.args.get("specialization") or None,
                "clinic_id": parse_id(request.args.get("clinic_id"), "clinic_id")}
-    page = queries.list_doctors(page=request.args.get("page"), **filters)
+    page = cache.list_doctors(page=request.args.get("page"), **filters)
     # The select options are only needed when the whole page is drawn.
-    options = {} if wants_fragment() else {"specializations": queries.specializations(), "clinics": queries.clinics()}
+    options = {} if wants_fragment() else {"specializations": cache.specializations(), "clinics": cache.clinics()}
     return page_or_fragment("patients/doctors.html", "patients/_doctor_results.html",
                             page=page, filters=filters, **options)
 
 
 def _doctor_page(doctor_id: int, day, message: str | None = None, status: int | None = None):
     """The doctor page, or just its slot picker for htmx; 404 for an unknown doctor."""
-    doctor = queries.get_doctor(doctor_id)
+    doctor = cache.get_doctor(doctor_id)
     if doctor is None:
         abort(404)
     picker = for_doctor(doctor, day, _doctor_links(doctor.id))
@@ -52,7 +53,7 @@ def _doctor_page(doctor_id: int, day, message: str | None = None, status: int | 
 def _specialty_page(specialization, clinic_id, day, message: str | None = None, status: int | None = None):
     picker = for_specialty(specialization, clinic_id, day, _specialty_links(specialization, clinic_id))
     picker.message = message
-    options = {} if wants_fragment() else {"specializations": queries.specializations(), "clinics": queries.clinics()}
+    options = {} if wants_fragment() else {"specializations": cache.specializations(), "clinics": cache.clinics()}
     return page_or_fragment("patients/book.html", "booking/_slots.html", status or (422 if picker.error else 200),
                             push_url=picker.page_url(), picker=picker, specialization=specialization,
                             clinic_id=clinic_id, **options)

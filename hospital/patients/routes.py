@@ -6,9 +6,10 @@ which answers 404 for anyone else's appointment.
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from .. import cache
 from ..auth.access import role_required
 from ..errors import Conflict
-from ..services import appointments, queries
+from ..services import appointments
 from ..webhelpers import wants_fragment
 from . import bp
 
@@ -18,7 +19,7 @@ TABS = ("upcoming", "past")
 @bp.get("/")
 @role_required("patient")
 def dashboard():
-    upcoming = queries.patient_appointments(current_user.patient, "upcoming", per_page=3)
+    upcoming = cache.patient_appointments(current_user, "upcoming", per_page=3)
     return render_template("patients/dashboard.html", patient=current_user.patient, upcoming=upcoming)
 
 
@@ -26,7 +27,7 @@ def dashboard():
 @role_required("patient")
 def appointments_list():
     tab = request.args.get("tab") if request.args.get("tab") in TABS else "upcoming"
-    page = queries.patient_appointments(current_user.patient, tab, request.args.get("page"))
+    page = cache.patient_appointments(current_user, tab, request.args.get("page"))
     user = current_user._get_current_object()
     actions = {a.id: appointments.allowed_actions(user, a) for a in page.items}
     return render_template("patients/appointments.html", page=page, tab=tab, actions=actions)

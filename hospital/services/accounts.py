@@ -207,6 +207,8 @@ def create_user(email: str, password: str, role: str, name: str | None = None,
         user.doctor = Doctor(name=display, clinic=clinic, specialization=specialization)
     db.session.add(user)
     db.session.commit()
+    if user.doctor is not None:  # a new doctor changes the directory
+        emit(profile_updated, user_id=user.id, kind="doctor", profile_id=user.doctor.id)
     return user
 
 

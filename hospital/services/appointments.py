@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..errors import Conflict, InvalidInput, NotFound
-from ..events import appointment_status_changed, emit
+from ..events import appointment_status_changed, appointment_status_changing, emit, emit_in_transaction
 from ..extensions import db
 from ..models import STATUSES, Appointment, AppointmentEvent, Doctor, Patient, User, utcnow
 from .policy import booking_policy
@@ -108,6 +108,8 @@ def change_status(user: User, appointment_id: int, to_status: str, note: str = "
     event = AppointmentEvent(appointment=appointment, from_status=from_status, to_status=to_status,
                              actor_id=user.id, note=(note or "").strip())
     db.session.add(event)
+    emit_in_transaction(appointment_status_changing, appointment_id=appointment.id, from_status=from_status,
+                        to_status=to_status, actor_id=user.id)  # e.g. the outbox email, in this transaction
     db.session.commit()
     log.info("appointment status changed", extra={
         "appointment_id": appointment.id, "from_status": from_status, "to_status": to_status,

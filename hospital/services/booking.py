@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from ..errors import Conflict, InvalidInput, NotFound
-from ..events import appointment_booked, emit
+from ..events import appointment_booked, appointment_status_changing, emit, emit_in_transaction
 from ..extensions import db
 from ..models import ACTIVE_STATUSES, Appointment, AppointmentEvent, Doctor, Patient, User, utcnow
 from .policy import booking_policy
@@ -81,6 +81,9 @@ def _insert(patient: Patient, doctor: Doctor, start: datetime, end: datetime, re
                               idempotency_key=key, created_by_id=actor.id)
     appointment.events.append(AppointmentEvent(from_status=None, to_status=status, actor_id=actor.id, note=note))
     db.session.add(appointment)
+    db.session.flush()  # the id, for the in-transaction event (an IntegrityError here is the caller's race)
+    emit_in_transaction(appointment_status_changing, appointment_id=appointment.id, from_status=None,
+                        to_status=status, actor_id=actor.id)
     db.session.commit()
     return appointment
 

@@ -136,3 +136,18 @@ def patient_choices(limit: int = 1000) -> list[Patient]:
 
 def get_patient(patient_id: int) -> Patient | None:
     return db.session.get(Patient, patient_id, options=[joinedload(Patient.user)])
+
+
+def patient_next_end(patient_id: int, now: datetime) -> datetime | None:
+    """When the patient's next unfinished appointment ends: it then moves from upcoming to past."""
+    return db.session.scalar(select(func.min(Appointment.end_at)).where(
+        Appointment.patient_id == patient_id, Appointment.end_at > now))
+
+
+def appointment_span(appointment_id: int) -> tuple[datetime, datetime, str, int] | None:
+    """(start, end, the doctor's clinic time zone, the patient's user id) of an appointment, or None."""
+    row = db.session.execute(
+        select(Appointment.start_at, Appointment.end_at, Clinic.timezone, Patient.user_id)
+        .join(Doctor, Appointment.doctor_id == Doctor.id).join(Clinic, Doctor.clinic_id == Clinic.id)
+        .join(Patient, Appointment.patient_id == Patient.id).where(Appointment.id == appointment_id)).first()
+    return tuple(row) if row else None

@@ -1,13 +1,15 @@
 """Doctors' availability: editing windows and exceptions, and reading free times.
 
-:func:`free_slots_for` is the one function that computes free times; pages,
-the API and booking all use it.
+:func:`free_slots_for` is the one function that computes free times: the
+day's grid from :func:`slot_candidates`, cut by the minimum notice. Booking
+uses it directly; pages and the API read the same grid through
+:mod:`hospital.cache`.
 """
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import select
 
@@ -17,7 +19,7 @@ from ..extensions import db
 from ..models import (ACTIVE_STATUSES, WEEKDAYS, Appointment, AvailabilityException, AvailabilityWindow,
                       Doctor, utcnow)
 from .policy import BookingPolicy, booking_policy
-from .slots import Slot, compute_slots
+from .slots import Slot, candidate_slots, pick_slots
 
 log = logging.getLogger(__name__)
 
@@ -34,16 +36,13 @@ def check_bookable_day(doctor: Doctor, day: date, now: datetime, policy: Booking
                            {"date": [f"Choose a date within {policy.horizon_days} days"]})
 
 
-def free_slots_for(doctors: list[Doctor], day: date, now: datetime | None = None,
-                   policy: BookingPolicy | None = None, include_busy: bool = False) -> dict[int, list[Slot]]:
-    """Free slots per doctor id on the clinic-local ``day``.
+def slot_candidates(doctors: list[Doctor], day: date, include_busy: bool = False) -> dict[int, list[tuple]]:
+    """Per doctor id, the day's grid of (start, end) UTC spans clear of time off
+    and (unless ``include_busy``) of active appointments.
 
-    Three queries whatever the number of doctors. With ``include_busy`` the
-    booked times are kept (the doctor's grid), used to tell "taken" from "not
-    on the grid".
+    Three queries whatever the number of doctors. The result does not depend on
+    the clock, which is what :mod:`hospital.cache` stores as a doctor's free times.
     """
-    now = now or utcnow()
-    policy = policy or booking_policy()
     ids = [d.id for d in doctors]
     if not ids:
         return {}
@@ -62,19 +61,31 @@ def free_slots_for(doctors: list[Doctor], day: date, now: datetime | None = None
     busy: dict[int, list] = defaultdict(list)
     if not include_busy:
         # A local day spans at most 26 hours of UTC; a day either side is plenty.
-        lo = datetime.combine(day - timedelta(days=1), time()).replace(tzinfo=now.tzinfo)
+        lo = datetime.combine(day - timedelta(days=1), time()).replace(tzinfo=timezone.utc)
         hi = lo + timedelta(days=3)
         for doctor_id, start, end in db.session.execute(select(
                 Appointment.doctor_id, Appointment.start_at, Appointment.end_at).where(
                 Appointment.doctor_id.in_(ids), Appointment.status.in_(ACTIVE_STATUSES),
                 Appointment.start_at < hi, Appointment.end_at > lo)):
             busy[doctor_id].append((start, end))
+    return {d.id: candidate_slots(day, d.clinic.tz, d.consultation_minutes, weekly[d.id], extra[d.id],
+                                  off[d.id], busy[d.id])
+            for d in doctors}
+
+
+def free_slots_for(doctors: list[Doctor], day: date, now: datetime | None = None,
+                   policy: BookingPolicy | None = None, include_busy: bool = False) -> dict[int, list[Slot]]:
+    """Free slots per doctor id on the clinic-local ``day``, read from the database.
+
+    With ``include_busy`` the booked times are kept (the doctor's grid), used
+    to tell "taken" from "not on the grid". Booking uses this directly (never
+    the cache); pages use :func:`hospital.cache.free_slots`, built on the same parts.
+    """
+    now = now or utcnow()
+    policy = policy or booking_policy()
     earliest = now + policy.min_notice
-    return {
-        d.id: compute_slots(day, d.clinic.tz, d.consultation_minutes, weekly[d.id], extra[d.id],
-                            off[d.id], busy[d.id], earliest, d.id)
-        for d in doctors
-    }
+    return {doctor_id: pick_slots(candidates, earliest, doctor_id)
+            for doctor_id, candidates in slot_candidates(doctors, day, include_busy).items()}
 
 
 def free_slots(doctor: Doctor, day: date, now: datetime | None = None) -> list[Slot]:
