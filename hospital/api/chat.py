@@ -24,7 +24,8 @@ MESSAGE_EXAMPLE = {"id": 7, "appointment_id": 42, "sender_id": 5, "sender_name":
 class MessageOut(Schema):
     id = fields.Integer()
     appointment_id = fields.Integer()
-    sender_id = fields.Integer(allow_none=True, metadata={"description": "The sender's user id (null if the account was deleted)"})
+    sender_id = fields.Integer(allow_none=True, metadata={
+        "description": "The sender's user id (null if the account was deleted)"})
     sender_name = fields.String()
     body = fields.String(metadata={"description": "Plain text as written (trimmed); show it as text, never as HTML"})
     created_at = fields.String(metadata={"example": MESSAGE_EXAMPLE["created_at"]})

@@ -39,7 +39,8 @@ def present(view: ChatView, data: dict, html: bool = False) -> dict:
     if html:
         # The template straight from the environment: render_template's context processors
         # (current_user, csrf_token, ...) would load the session user once per message.
-        full["html"] = current_app.jinja_env.get_template("chat/_message.html").render(m=full, view=view, viewer_id=None)
+        template = current_app.jinja_env.get_template("chat/_message.html")
+        full["html"] = template.render(m=full, view=view, viewer_id=None)
     return full
 
 

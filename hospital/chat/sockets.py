@@ -152,7 +152,8 @@ def on_typing(data=None):
     if joined is None or not joined["can_write"]:
         return {"ok": False, "error": "Join the chat first", "code": "forbidden"}
     emit("typing", {"appointment_id": appointment_id, "user_id": _sessions[request.sid][0], "name": joined["name"],
-                    "typing": bool(data.get("typing", True))}, to=appointment_room(appointment_id), skip_sid=request.sid)
+                    "typing": bool(data.get("typing", True))},
+         to=appointment_room(appointment_id), skip_sid=request.sid)
     return {"ok": True}
 
 

@@ -83,7 +83,7 @@ class ChatView:
         return self.doctor_user_id if self.user_id == self.patient_user_id else None
 
     def name_of(self, user_id: int | None) -> str:
-        return {self.doctor_user_id: self.doctor_name, self.patient_user_id: self.patient_name}.get(user_id, "Clinic staff")
+        return self.names.get(user_id, "Clinic staff")
 
     @property
     def names(self) -> dict[int, str]:
