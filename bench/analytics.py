@@ -163,7 +163,8 @@ outbox emails; generated in SQL (`generate_series`) in {made['appointments_s']:.
 (appointments) + {made['emails_s']:.1f} s (emails). Private PostgreSQL and Redis,
 `gunicorn -k gevent` (1 worker), production config; `GET /api/admin/analytics` with a
 bearer token, closed-loop clients on keep-alive connections, {duration:.0f} s per row,
-load generator on the same machine. Target: p99 <= 200 ms with one client.
+load generator on the same machine. Target: p99 <= 200 ms with one client (an admin's
+page); with four, the one worker serves the requests in turn (add workers for more admins).
 
 Rebuilding the counters from the appointments (`flask analytics rebuild`):
 **{rebuild_s:.1f} s** ({rows['counter_rows']:,} counters at day and month grain, {rows['patients']:,} patient totals).

@@ -67,10 +67,11 @@ def counters() -> tuple[set, set]:
 
 
 def counted(clinic_id, booked: date, doctor_id, status, weekday_hour, n=1) -> set:
-    """The six counters one booking moves."""
+    """The eight counters one booking moves."""
     return {(metric, grain, bucket, clinic_id, key, n)
             for grain, bucket in (("day", booked), ("month", booked.replace(day=1)))
-            for metric, key in (("status", status), ("doctor", str(doctor_id)), ("hour", weekday_hour))}
+            for metric, key in (("total", "all"), ("status", status), ("doctor", str(doctor_id)),
+                                ("hour", weekday_hour))}
 
 
 def world(make_user):

@@ -157,5 +157,5 @@ def test_api_is_documented(client):
 def test_rebuild_command(runner, data):
     result = runner.invoke(args=["analytics", "rebuild"])
     assert result.exit_code == 0, result.output
-    # 11 counters at day grain (4 status, 3 doctor, 4 hour) and as many at month grain; two patients
-    assert "Rebuilt analytics counters: 22 counters, 2 patients" in result.output
+    # 14 counters at day grain (3 total, 4 status, 3 doctor, 4 hour) and as many at month grain; two patients
+    assert "Rebuilt analytics counters: 28 counters, 2 patients" in result.output

@@ -14,7 +14,8 @@ million. Three metrics, one ``key`` each:
 ====== ========================================= ==========================
 metric key                                       used for
 ====== ========================================= ==========================
-status the appointment's current status           counts by status, per day
+total  ``all``                                    bookings per day
+status the appointment's current status           counts by status
 doctor the doctor's id                            busiest doctors
 hour   ``<weekday>:<HH>`` of the booked time      weekday × hour heatmap
        (clinic-local, 0 = Monday)
@@ -34,14 +35,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ..extensions import db
 from .appointment import Appointment
 
-METRICS = ("status", "doctor", "hour")
+METRICS = ("total", "status", "doctor", "hour")
 GRAINS = ("day", "month")
 
 
 class AnalyticsCounter(db.Model):
     __tablename__ = "analytics_counters"
     __table_args__ = (
-        CheckConstraint("metric IN ('status', 'doctor', 'hour')", name="metric_valid"),
+        CheckConstraint("metric IN ('total', 'status', 'doctor', 'hour')", name="metric_valid"),
         CheckConstraint("grain IN ('day', 'month')", name="grain_valid"),
     )
 

@@ -150,6 +150,7 @@ def deltas(changes: list[tuple[int, tuple]], zones: dict[int, ZoneInfo]) -> tupl
         zone = zones[clinic_id]
         booked, start = created.astimezone(zone).date(), start.astimezone(zone)
         for grain, bucket in (("day", booked), ("month", booked.replace(day=1))):
+            counters[("total", grain, bucket, clinic_id, "all")] += sign
             counters[("status", grain, bucket, clinic_id, status)] += sign
             counters[("doctor", grain, bucket, clinic_id, str(doctor_id))] += sign
             counters[("hour", grain, bucket, clinic_id, f"{start.weekday()}:{start.hour:02d}")] += sign
@@ -185,7 +186,8 @@ _PG_REBUILD = [text("""
                (extract(isodow FROM a.start_at AT TIME ZONE c.timezone)::int - 1) || ':'
                || to_char(a.start_at AT TIME ZONE c.timezone, 'HH24') AS hour
         FROM appointments a JOIN clinics c ON c.id = a.clinic_id)
-    SELECT 'status', 'day', day, clinic_id, status, count(*) FROM a GROUP BY day, clinic_id, status
+    SELECT 'total', 'day', day, clinic_id, 'all', count(*) FROM a GROUP BY day, clinic_id
+    UNION ALL SELECT 'status', 'day', day, clinic_id, status, count(*) FROM a GROUP BY day, clinic_id, status
     UNION ALL SELECT 'doctor', 'day', day, clinic_id, doctor_id::text, count(*) FROM a GROUP BY day, clinic_id, doctor_id
     UNION ALL SELECT 'hour', 'day', day, clinic_id, hour, count(*) FROM a GROUP BY day, clinic_id, hour"""), text("""
     INSERT INTO analytics_counters (metric, grain, bucket, clinic_id, key, count)

@@ -47,13 +47,13 @@ def counter_sums(start: date, end: date, clinic_id: int | None) -> tuple[dict[st
     """``({metric: {key: count}}, {day: bookings})`` over the period, in one round trip of index ranges."""
     c = AnalyticsCounter
     ranges = [and_(c.metric == m, c.grain == g, c.bucket >= lo, c.bucket < hi)
-              for m in METRICS for g, lo, hi in parts(start, end)]
+              for m in METRICS if m != "total" for g, lo, hi in parts(start, end)]
     by_key = select(c.metric, c.key, func.sum(c.count)).where(or_(*ranges))
     by_day = select(literal("day"), cast(c.bucket, String), func.sum(c.count)).where(
-        c.metric == "status", c.grain == "day", c.bucket >= start, c.bucket <= end)
+        c.metric == "total", c.grain == "day", c.bucket >= start, c.bucket <= end)
     if clinic_id:
         by_key, by_day = by_key.where(c.clinic_id == clinic_id), by_day.where(c.clinic_id == clinic_id)
-    sums: dict[str, dict[str, int]] = {m: {} for m in METRICS}
+    sums: dict[str, dict[str, int]] = {m: {} for m in METRICS if m != "total"}
     days: dict[date, int] = {}
     for metric, key, n in db.session.execute(union_all(by_key.group_by(c.metric, c.key), by_day.group_by(c.bucket))):
         if metric == "day":

@@ -27,7 +27,7 @@ def upgrade():
     sa.Column('key', sa.String(length=32), nullable=False),
     sa.Column('count', sa.Integer(), nullable=False),
     sa.CheckConstraint("grain IN ('day', 'month')", name=op.f('ck_analytics_counters_grain_valid')),
-    sa.CheckConstraint("metric IN ('status', 'doctor', 'hour')", name=op.f('ck_analytics_counters_metric_valid')),
+    sa.CheckConstraint("metric IN ('total', 'status', 'doctor', 'hour')", name=op.f('ck_analytics_counters_metric_valid')),
     sa.ForeignKeyConstraint(['clinic_id'], ['clinics.id'], name=op.f('fk_analytics_counters_clinic_id_clinics'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('metric', 'grain', 'bucket', 'clinic_id', 'key', name=op.f('pk_analytics_counters'))
     )
@@ -60,7 +60,8 @@ def _fill_counters():
                        (extract(isodow FROM a.start_at AT TIME ZONE c.timezone)::int - 1) || ':'
                        || to_char(a.start_at AT TIME ZONE c.timezone, 'HH24') AS hour
                 FROM appointments a JOIN clinics c ON c.id = a.clinic_id)
-            SELECT 'status', 'day', day, clinic_id, status, count(*) FROM a GROUP BY day, clinic_id, status
+            SELECT 'total', 'day', day, clinic_id, 'all', count(*) FROM a GROUP BY day, clinic_id
+            UNION ALL SELECT 'status', 'day', day, clinic_id, status, count(*) FROM a GROUP BY day, clinic_id, status
             UNION ALL SELECT 'doctor', 'day', day, clinic_id, doctor_id::text, count(*) FROM a GROUP BY day, clinic_id, doctor_id
             UNION ALL SELECT 'hour', 'day', day, clinic_id, hour, count(*) FROM a GROUP BY day, clinic_id, hour"""))
         bind.execute(sa.text("""
@@ -82,7 +83,7 @@ def _fill_counters():
                 "FROM appointments a JOIN clinics c ON c.id = a.clinic_id")):
             start, booked = local(start, zone), local(created, zone).date()
             for grain, bucket in (('day', booked), ('month', booked.replace(day=1))):
-                for metric, key in (('status', status), ('doctor', str(doctor_id)),
+                for metric, key in (('total', 'all'), ('status', status), ('doctor', str(doctor_id)),
                                     ('hour', f"{start.weekday()}:{start.hour:02d}")):
                     counts[(metric, grain, bucket, clinic_id, key)] += 1
         if counts:
