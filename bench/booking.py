@@ -90,7 +90,7 @@ def run(duration: float, workers_list: list[int]) -> None:
                 offset += at20["requests"]
                 saturated = Driver(url, 64, lambda i, n, base=[offset]: book_request(i, n, base), duration=duration).run()
                 offset += saturated["requests"]
-            for name, result in (("free times, 20 clients (uncached)", free), ("booking, 20 clients", at20),
+            for name, result in (("free times, 20 clients (cache on)", free), ("booking, 20 clients", at20),
                                  ("booking, 64 clients (saturated)", saturated)):
                 rows.append((workers, name, result))
                 print(f"workers={workers} {name:38} {result['rps']:7.0f} req/s  p50 {result['p50_ms']:6.1f} ms  "
