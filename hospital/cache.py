@@ -41,8 +41,6 @@ Invalidation, hooked to :mod:`hospital.events` (they run before any other subscr
 """
 from __future__ import annotations
 
-import functools
-import logging
 import time
 from datetime import date, datetime, timedelta
 from urllib.parse import quote
@@ -52,7 +50,7 @@ from flask import Flask, current_app, g
 
 from . import events
 from .cachestore import MISSING, CacheStore
-from .extensions import cache as flask_cache, db
+from .extensions import cache as flask_cache
 from .models import ACTIVE_STATUSES, utcnow
 from .services import queries, schedule
 from .services.booking import find_doctors
@@ -62,7 +60,6 @@ from .services.slots import Slot, pick_slots
 from .services.snapshots import (DoctorView, PatientView, clinic_data, clinic_view, doctor_data, doctor_view,
                                  appointment_data, appointment_view, patient_data, patient_view)
 
-log = logging.getLogger(__name__)
 STATS_KEY = "meta:stats"
 ACTIVE_KEY = "meta:active"
 FAMILIES = ("doctors:*", "doctor:*", "slots:*", "user:*")  # everything cached, for a purge
@@ -236,18 +233,6 @@ def patient_appointments(user, scope: str = "upcoming", page=None, per_page=None
 
 # --- invalidation ------------------------------------------------------------
 
-def _safe(handler):
-    """A failed invalidation is logged; it never undoes the committed change."""
-    @functools.wraps(handler)
-    def wrapped(sender, **payload):
-        try:
-            handler(**payload)
-        except Exception:
-            db.session.rollback()
-            log.exception("cache invalidation %s failed for %s", handler.__name__, payload)
-    return wrapped
-
-
 def invalidate_doctor_schedule(doctor_id: int) -> int:
     return store().invalidate([f"gen:slots:{doctor_id}", "gen:doctors"], indexed=["doctors:*", f"slots:{doctor_id}:*"])
 
@@ -275,22 +260,22 @@ def invalidate_profile(user_id: int, kind: str, profile_id: int) -> int:
                               ["user:*:appts:*"], ["doctors:*"])
 
 
-@_safe
+@events.safe_subscriber
 def on_availability_changed(doctor_id, **_):
     invalidate_doctor_schedule(doctor_id)
 
 
-@_safe
+@events.safe_subscriber
 def on_booked(appointment_id, doctor_id, **_):
     invalidate_appointment(appointment_id, doctor_id)
 
 
-@_safe
+@events.safe_subscriber
 def on_status_changed(appointment_id, doctor_id, from_status, to_status, **_):
     invalidate_appointment(appointment_id, doctor_id, slots=(from_status in ACTIVE_STATUSES) != (to_status in ACTIVE_STATUSES))
 
 
-@_safe
+@events.safe_subscriber
 def on_profile_updated(user_id, kind, profile_id, **_):
     invalidate_profile(user_id, kind, profile_id)
 

@@ -20,7 +20,14 @@ the point: the change and, e.g., its outbox email commit together or not at all)
 - ``appointment_status_changing``: appointment_id, from_status (None for a new
   booking), to_status, actor_id
 """
+import functools
+import logging
+
 from blinker import Namespace
+
+from .extensions import db
+
+log = logging.getLogger(__name__)
 
 signals = Namespace()
 
@@ -53,3 +60,16 @@ def emit(signal, **payload) -> None:
     for receiver in _first.get(signal.name, ()):
         receiver(None, **payload)
     signal.send(None, **payload)
+
+
+def safe_subscriber(handler):
+    """Wrap an after-commit subscriber: it takes the payload as keywords, and a
+    failure is logged and rolled back without undoing the committed change."""
+    @functools.wraps(handler)
+    def wrapped(sender, **payload):
+        try:
+            handler(**payload)
+        except Exception:
+            db.session.rollback()
+            log.exception("subscriber %s failed for %s", handler.__name__, payload)
+    return wrapped

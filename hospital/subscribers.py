@@ -5,8 +5,6 @@ failing side effect is logged and never undoes the committed change.
 """
 from __future__ import annotations
 
-import functools
-import logging
 
 from sqlalchemy import select
 
@@ -17,19 +15,6 @@ from .jobs import reminders
 from .models import Appointment, Doctor, Patient
 from .realtime import emit, role_room
 from .services import appointment_emails, emails, notifications, stream
-
-log = logging.getLogger(__name__)
-
-
-def _safe(handler):
-    @functools.wraps(handler)
-    def wrapped(sender, **payload):
-        try:
-            handler(**payload)
-        except Exception:
-            db.session.rollback()
-            log.exception("subscriber %s failed for %s", handler.__name__, payload)
-    return wrapped
 
 
 def _people(appointment_id: int):
@@ -43,7 +28,7 @@ def _live_payload(appointment: Appointment, from_status: str | None) -> dict:
             "start": appointment.start_at.isoformat(), "doctor_id": appointment.doctor_id}
 
 
-@_safe
+@events.safe_subscriber
 def on_booked(appointment_id, actor_id, event_id=None, **_):
     appointment, doctor, patient = _people(appointment_id)
     when = local_time(appointment.start_at, doctor.clinic.tz)
@@ -59,7 +44,7 @@ STATUS_WORDS = {"approved": "confirmed", "rejected": "declined", "cancelled": "c
                 "completed": "marked completed", "no_show": "marked as missed"}
 
 
-@_safe
+@events.safe_subscriber
 def on_status_changed(appointment_id, from_status, to_status, actor_id, event_id, **_):
     appointment, doctor, patient = _people(appointment_id)
     when = local_time(appointment.start_at, doctor.clinic.tz)
@@ -84,7 +69,7 @@ def on_status_changed(appointment_id, from_status, to_status, actor_id, event_id
 
 def on_status_changing(sender, appointment_id, to_status, **_):
     """In the transaction: queue the patient's "confirmed"/"rejected" email (outbox row).
-    Not wrapped in _safe on purpose: if the email cannot be queued, the change does not commit."""
+    Not wrapped in events.safe_subscriber on purpose: if the email cannot be queued, the change does not commit."""
     appointment_emails.queue_status_email(appointment_id, to_status)
 
 
